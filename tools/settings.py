@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     )
     llm_api_key: SecretStr | None = Field(default=None, description="API key for the endpoint.")
     llm_model: str = Field(default="gpt-4o-mini", description="Model name at the endpoint.")
+    llm_json_mode: Literal["json_schema", "json_object", "prompt"] = Field(
+        default="json_schema",
+        description="How structured output is requested: json_schema (OpenAI, vLLM, Ollama), "
+        "json_object (json_object + schema: llama.cpp server), prompt (schema in the prompt only).",
+    )
     llm_timeout_s: float = Field(default=60.0, gt=0, description="Per-request timeout.")
     llm_max_retries: int = Field(default=4, ge=0, description="Retries on 429/5xx/timeouts.")
     llm_concurrency: int = Field(default=4, ge=1, description="Concurrent LLM calls per process.")
