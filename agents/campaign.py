@@ -94,9 +94,7 @@ class ICP(_Model):
     min_employees: int | None = Field(default=None, ge=0)
     max_employees: int | None = Field(default=None, ge=0)
     keywords: list[str] = Field(default_factory=list, examples=[["Industrie 4.0"]])
-    exclusions: list[str] = Field(
-        default_factory=list, description="Domains or keywords that rule a company out."
-    )
+    exclusions: list[str] = Field(default_factory=list, description="Domains or keywords that rule a company out.")
     threshold: int = Field(default=40, ge=0, le=100, description="Leads below are not drafted.")
 
 

@@ -17,7 +17,7 @@ class Fact(BaseModel):
     kind: str = Field(
         default="fact",
         description="legal_name | legal_form | address | director | register | vat_id | "
-        "description | industry | location | size | person | news | product | contact | fact",
+        "description | industry | location | size | person | news | product | topic | contact | fact",
     )
     text: str
     source_url: str
@@ -74,9 +74,7 @@ class CompanyProfile(BaseModel):
     news: list[NewsItem] = Field(default_factory=list)
     facts: list[Fact] = Field(default_factory=list)
     pages_visited: list[str] = Field(default_factory=list)
-    flags: list[str] = Field(
-        default_factory=list, description="e.g. prompt_injection:<url>, robots_disallowed:<url>"
-    )
+    flags: list[str] = Field(default_factory=list, description="e.g. prompt_injection:<url>, robots_disallowed:<url>")
     errors: list[str] = Field(default_factory=list)
     researched_at: datetime = Field(default_factory=utcnow)
 

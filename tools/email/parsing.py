@@ -107,7 +107,13 @@ class InboundEmailPayload(BaseModel):
 
 
 def _clean(text: str) -> str:
-    """PostgreSQL text cannot hold NUL characters."""
+    """Repair raw 8-bit header bytes (UTF-8, else Latin-1) and drop NUL, which PostgreSQL cannot hold."""
+    if any("\udc80" <= ch <= "\udcff" for ch in text):
+        data = text.encode("utf-8", "surrogateescape")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")
     return text.replace("\x00", "")
 
 

@@ -10,9 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from tools.crm import repository as repo
-from tools.crm.models import AuditEvent, Company, Contact, Lead, LeadStatus, OutboxMessage, TaskStatus
+from tools.crm.models import AuditEvent, Company, Contact, Lead, LeadStatus, OutboxMessage, SuppressionKind, TaskStatus
 from tools.crm.suppression import add_suppression, is_suppressed
-from tools.crm.models import SuppressionKind
 
 
 def _campaign(session: Session) -> tuple[Lead, Contact]:

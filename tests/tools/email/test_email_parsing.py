@@ -155,3 +155,11 @@ def test_invalid_payload_names_the_field(payload: dict[str, object], field: str)
     with pytest.raises(ValidationError) as info:
         InboundEmailPayload.model_validate(payload)
     assert field in str(info.value)
+
+def test_raw_eight_bit_headers_are_decoded() -> None:
+    """Some mailers send UTF-8 (or Latin-1) header bytes unencoded; they must still read as text."""
+    utf8 = "From: Jürgen Groß <j@firma.de>\r\nTo: a@b.de\r\nSubject: AW: Grüße aus München\r\n\r\nHallo\r\n".encode()
+    parsed = parse_raw_email(utf8)
+    assert parsed.subject == "AW: Grüße aus München" and parsed.from_name == "Jürgen Groß"
+    latin1 = "From: j@firma.de\r\nTo: a@b.de\r\nSubject: Grüße\r\n\r\nHallo\r\n".encode("latin-1")
+    assert parse_raw_email(latin1).subject == "Grüße"

@@ -8,6 +8,8 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlmodel import SQLModel
 
+import tools.crm.auth_models
+import tools.crm.compliance_models  # registers the send quota and mailbox clock tables
 import tools.crm.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from tools.crm.types import UTCDateTime
 

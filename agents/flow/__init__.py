@@ -1,0 +1,1 @@
+"""The thin graph nodes: load from the store, call an agent (agents.nodes), persist, route."""

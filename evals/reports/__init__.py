@@ -1,0 +1,1 @@
+"""Report writers: JSON (machine), Markdown (summary), HTML (charts and failing cases)."""

@@ -1,0 +1,1 @@
+"""Scorers: pure functions from (expected, produced) to counts and metrics, no I/O."""

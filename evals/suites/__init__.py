@@ -1,0 +1,1 @@
+"""The three evaluation suites: replies (classifier cascade), research (profiles), drafts (writer)."""

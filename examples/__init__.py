@@ -1,0 +1,1 @@
+"""Demo content: fictional company websites, a campaign, contacts and sample replies (see README.md)."""

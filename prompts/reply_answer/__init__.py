@@ -1,0 +1,1 @@
+"""Prompt versions (package marker so setuptools ships the .md files)."""
