@@ -27,10 +27,12 @@ from agents.routing import ApprovalDecision
 from agents.service import Orchestrator
 from tools.crm.db import make_engine, upgrade_schema
 from tools.crm.models import (
+    Contact,
     Draft,
     DraftStatus,
     InboundMessage,
     Lead,
+    NodeRun,
     OutboxMessage,
     ReplyClassification,
     Task,
@@ -95,9 +97,7 @@ async def _approve_queue(orchestrator: Orchestrator) -> dict[str, int]:
         ).all()
     counts = {"approved": 0, "edited": 0, "rejected": 0}
     for index, draft in enumerate(pending):
-        failed = [
-            g["name"] for g in draft.guardrails if not g.get("passed", True) and g.get("severity") == "error"
-        ]
+        failed = [g["name"] for g in draft.guardrails if not g.get("passed", True) and g.get("severity") == "error"]
         if failed:
             decision = ApprovalDecision(
                 action="reject", actor="demo", reason="demo: guardrails failed: " + ", ".join(failed)
@@ -127,8 +127,17 @@ def _feed_replies(orchestrator: Orchestrator) -> list[dict[str, Any]]:
                 .order_by(col(OutboxMessage.step).desc())
             ).first()
             if sent is None:
+                contact = session.exec(select(Contact).where(Contact.email == reply.contact)).first()
+                lead = session.exec(select(Lead).where(Lead.contact_id == contact.id)).first() if contact else None
+                why = f"not fed: no mail went to this contact (lead {lead.status.value})" if lead else "not fed"
                 fed.append(
-                    {"file": reply.file, "contact": reply.contact, "expected": reply.label, "fed": False}
+                    {
+                        "file": reply.file,
+                        "contact": reply.contact,
+                        "expected": reply.label,
+                        "fed": False,
+                        "matched": why,
+                    }
                 )
                 continue
             inbound = ingest_raw_email(session, reply.render(sent.message_id), settings=settings)
@@ -158,7 +167,11 @@ def _report(
     table = Table("", "count", title="campaign")
     table.add_row("companies found on the listing", str(run["companies_found"]))
     table.add_row("companies researched in Chromium", str(run["companies_researched"]))
-    table.add_row("research reused from cache", str(run["research_cache_hits"]))
+    with Session(engine) as session:
+        thread_hits = sum(
+            1 for r in session.exec(select(NodeRun).where(NodeRun.node == "research")) if r.detail.get("cache") == "hit"
+        )
+    table.add_row("research reused from cache (lead threads)", str(run["research_cache_hits"] + thread_hits))
     for key in (
         "leads",
         "drafted",
@@ -181,14 +194,10 @@ def _report(
         drafts = session.exec(select(Draft).order_by(col(Draft.created_at))).all()
         if drafts:
             sample = next((d for d in drafts if d.language == "de"), drafts[0])
-            console.print(
-                f"[bold]A draft ({sample.language}, strategy {sample.strategy}, step {sample.step}):[/]"
-            )
+            console.print(f"[bold]A draft ({sample.language}, strategy {sample.strategy}, step {sample.step}):[/]")
             console.print(f"Subject: {sample.subject}\n{sample.body}", highlight=False, markup=False)
         labels = {str(c.inbound_id): c for c in session.exec(select(ReplyClassification))}
-        replies = Table(
-            "reply", "expected", "classified", "stage", "confidence", "matched by", title="replies"
-        )
+        replies = Table("reply", "expected", "classified", "stage", "confidence", "matched by", title="replies")
         for item in fed:
             got = labels.get(item.get("inbound_id", ""))
             replies.add_row(
@@ -207,16 +216,12 @@ def _report(
         unmatched = session.exec(select(InboundMessage).where(col(InboundMessage.lead_id).is_(None))).all()
         leads = session.exec(select(Lead)).all()
     eml = sorted(settings.outbox_dir.glob("*.eml"))
-    console.print(
-        f"\n[bold]Where to look[/]\n  outbox: {settings.outbox_dir.resolve()} ({len(eml)} .eml files)"
-    )
+    console.print(f"\n[bold]Where to look[/]\n  outbox: {settings.outbox_dir.resolve()} ({len(eml)} .eml files)")
     console.print(f"  unmatched inbound mail: {len(unmatched)}; leads: {len(leads)}")
     env = f"OUTREACH_DATA_DIR={settings.data_dir}"
     console.print(f"  {env} .venv/bin/outreach campaign status {run['campaign']}")
     console.print(f"  {env} .venv/bin/outreach trace <email>     # a lead's timeline with every node run")
-    console.print(
-        f"  {env} .venv/bin/outreach serve              # the reps' web app on {settings.public_base_url}"
-    )
+    console.print(f"  {env} .venv/bin/outreach serve              # the reps' web app on {settings.public_base_url}")
 
 
 async def run_demo(data_dir: Path = DEMO_DIR) -> int:
