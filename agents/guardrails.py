@@ -203,6 +203,13 @@ def check_grounded_claims(d: DraftView) -> GuardrailResult:
         numbers, names = claim_specifics(claim.text)
         fact_numbers = digit_runs(fact.text)
         fact_text = fact.text.lower()
+        content = [w.lower() for w in words(claim.text) if len(w) >= 4 and not w.isdigit()]
+        if not any(w in fact_text for w in content):
+            problems.append(
+                f"claim '{claim.text}' shares no word with fact {fact.id} ('{fact.text}'): "
+                "state what the fact says or drop the claim"
+            )
+            continue
         missing = sorted(numbers - fact_numbers) + [n for n in names if n.lower() not in fact_text]
         if missing:
             problems.append(

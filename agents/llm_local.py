@@ -10,6 +10,7 @@ threads) awaiting the same model path share that one thread.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import importlib.util
 import threading
 import time
@@ -82,6 +83,17 @@ class _Runtime:
             self.load_seconds = time.perf_counter() - started
         return self._llama
 
+    def close(self) -> None:
+        """Free the model before interpreter shutdown tears llama.cpp down.
+
+        Called at exit, when the executor (and its thread) has already been shut down, so no
+        other thread can be inside the model any more.
+        """
+        self.executor.shutdown(wait=True)
+        llama, self._llama = self._llama, None
+        if llama is not None:
+            llama.close()
+
     async def run(self, job: Callable[[Llama], T]) -> T:
         """Run ``job(model)`` on the model's thread and await the result."""
         loop = asyncio.get_running_loop()
@@ -90,6 +102,14 @@ class _Runtime:
 
 _runtimes: dict[Path, _Runtime] = {}
 _runtimes_lock = threading.Lock()
+
+
+@atexit.register
+def _close_runtimes() -> None:
+    with _runtimes_lock:
+        for runtime in _runtimes.values():
+            runtime.close()
+        _runtimes.clear()
 
 
 def runtime_for(path: Path, *, n_threads: int, n_ctx: int = DEFAULT_CONTEXT) -> _Runtime:

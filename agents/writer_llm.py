@@ -8,9 +8,10 @@ yields a ``Candidate`` with ``error`` set instead of raising: that is an expecte
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 from agents.llm import LLM, CallContext, Message, StructuredOutputError
 from agents.writer_memory import WriterRecall
@@ -20,23 +21,54 @@ from prompts.loader import PromptTemplate, RenderedPrompt
 LANGUAGE_NAMES: dict[Language, str] = {"de": "German", "en": "English"}
 
 
+MAX_CLAIMS = 5
+
+
 class LLMClaim(BaseModel):
     """A personal statement and the id of the fact behind it."""
 
-    text: str = Field(description="The statement as written in the body.")
-    fact_id: str = Field(description="Id of the fact from the FACTS list.")
+    text: str = Field(max_length=200, description="The statement as written in the body.")
+    fact_id: str = Field(max_length=40, description="Id of the fact from the FACTS list.")
 
 
 class LLMDraft(BaseModel):
     """What the model must answer.
 
-    No length limits in the schema: llama-cpp-python turns ``maxLength`` into a grammar
-    llama.cpp refuses to parse; the length guardrail judges the text instead.
+    Bounds on everything but the body keep a schema-constrained small model from looping
+    in a field until ``max_tokens`` (observed: SmolLM2 repeating one claim forever). The
+    body has none: llama-cpp-python expands ``maxLength`` into a grammar llama.cpp refuses
+    for a mail-sized limit; the length guardrail judges the body instead.
     """
 
-    subject: str = Field(description="Subject line.")
+    subject: str = Field(max_length=150, description="Subject line.")
     body: str = Field(description="Message text only: no greeting, sign-off, signature or footer.")
-    claims: list[LLMClaim] = Field(default_factory=list, description="Personal statements and their facts.")
+    claims: list[LLMClaim] = Field(
+        default_factory=list, max_length=MAX_CLAIMS, description="Personal statements and their facts."
+    )
+
+
+class _UnclaimedDraft(LLMDraft):
+    claims: list[LLMClaim] = Field(default_factory=list, max_length=0, description="Always empty: no facts.")
+
+
+def draft_schema(fact_ids: Sequence[str]) -> type[LLMDraft]:
+    """``LLMDraft`` whose claims can only cite these fact ids.
+
+    The ids become an enum, so a constrained decoder cannot invent one and any other model
+    is re-asked by the structured-output layer; without facts there can be no claims.
+    """
+    ids = tuple(dict.fromkeys(fact_ids))
+    if not ids:
+        return _UnclaimedDraft
+    cited: Any = Literal.__getitem__(ids)  # the ids are data, so the Literal is built at run time
+    claim = create_model(
+        "LLMClaim", __base__=LLMClaim, fact_id=(cited, Field(description="Id of the fact from the FACTS list."))
+    )
+    return create_model(
+        "LLMDraft",
+        __base__=LLMDraft,
+        claims=(list[claim], Field(default_factory=list, max_length=MAX_CLAIMS)),
+    )
 
 
 def prompt_variables(
@@ -121,6 +153,7 @@ class LLMStrategy:
         self.variables = variables
         self.context = context
         self._base = _messages(prompt.render(variables))
+        self.schema = draft_schema([fact["id"] for fact in variables["facts"]])
         self._last_answer = ""
 
     @property
@@ -145,7 +178,7 @@ class LLMStrategy:
         try:
             answer = await self.llm.structured(
                 messages,
-                LLMDraft,
+                self.schema,
                 temperature=params.temperature,
                 max_tokens=token_budget(params.max_tokens, self.variables["max_words"]),
                 context=self.context,

@@ -157,18 +157,22 @@ Answers = dict[type[BaseModel], Callable[[], BaseModel]]
 
 
 def responder(answers: Answers) -> Callable[[ScriptedCall], Any]:
-    """A ScriptedLLM ``respond`` function answering each schema from ``answers``.
+    """A ScriptedLLM ``respond`` function answering each schema (or a subclass of it) from ``answers``.
 
-    A request for a schema without an answer is an error naming the schema, so a suite that
-    starts asking a new question fails loudly instead of scoring garbage.
+    Subclasses count: the writer narrows ``LLMDraft`` per lead (its fact ids become an enum),
+    and ScriptedLLM validates the answer against the narrowed class. A request for a schema
+    without an answer is an error naming it, so a suite that starts asking a new question
+    fails loudly instead of scoring garbage.
     """
 
     def respond(call: ScriptedCall) -> BaseModel:
-        if call.schema is None or call.schema not in answers:
-            wanted = call.schema.__name__ if call.schema else "free text"
+        schema = call.schema
+        answer = next((make for base, make in answers.items() if schema and issubclass(schema, base)), None)
+        if answer is None:
+            wanted = schema.__name__ if schema else "free text"
             known = ", ".join(sorted(s.__name__ for s in answers)) or "nothing"
             raise AssertionError(f"the scripted eval model answers {known}, not {wanted}")
-        return answers[call.schema]()
+        return answer()
 
     return respond
 

@@ -13,10 +13,7 @@ from rich.table import Table
 from sqlmodel import Session, col, select
 
 from agents.campaign import CampaignError, load_campaign
-from agents.campaign_run import run_campaign
-from agents.reporting import campaign_counts, lead_trace
 from agents.routing import ResumeError
-from agents.service import Orchestrator
 from api.cli.common import JsonOption, console, fail, get_settings, open_store, print_json, store_session
 from tools.crm.models import Draft, DraftStatus, Lead
 from tools.crm.repository import NotFound, find_leads, get_campaign_by_name, timeline
@@ -29,6 +26,9 @@ FUNNEL = ("leads", "researched", "drafted", "awaiting_approval", "sent", "replie
 @campaign_app.command("run")
 def run_cmd(path: Path = typer.Argument(..., help="Campaign YAML file."), json_output: bool = JsonOption) -> None:
     """Discover and research leads, draft mails and fill the approval queue."""
+    from agents.campaign_run import run_campaign  # heavy (graph, models): loaded only when needed
+    from agents.service import Orchestrator
+
     try:
         spec = load_campaign(path)
     except CampaignError as exc:
@@ -89,6 +89,8 @@ def _print_summary(name: str, result: dict[str, Any]) -> None:
 @campaign_app.command("status")
 def status_cmd(name: str = typer.Argument(..., help="Campaign name."), json_output: bool = JsonOption) -> None:
     """Funnel counts and lead states of a campaign."""
+    from agents.reporting import campaign_counts
+
     with store_session() as (_settings, session):
         campaign = get_campaign_by_name(session, name=name)
         if campaign is None:
@@ -130,6 +132,8 @@ def queue_cmd(json_output: bool = JsonOption) -> None:
 
 
 def _decide(draft_id: str, decision: dict[str, Any]) -> dict[str, Any]:
+    from agents.service import Orchestrator
+
     try:
         key = uuid.UUID(draft_id)
     except ValueError:
@@ -180,6 +184,8 @@ def worker_cmd(
     json_output: bool = JsonOption,
 ) -> None:
     """Send due mail, deliver replies to their threads and wake threads whose date has come."""
+    from agents.service import Orchestrator
+
     settings = get_settings()
     engine = open_store(settings)
 
@@ -245,6 +251,8 @@ def trace_cmd(key: str = typer.Argument(..., help="Lead id or contact email."), 
 
 
 def _lead_trace(session: Session, lead: Lead) -> dict[str, Any]:
+    from agents.reporting import lead_trace
+
     return {
         "lead_id": str(lead.id),
         "status": lead.status.value,

@@ -89,6 +89,8 @@ def test_claim_with_a_number_or_name_not_in_its_fact_fails(judge: Judge, news_fa
     assert "München" in wrong_city["grounded_claims"].message
     wrong_number = judge(claims=[Claim(text="250 Mitarbeitende", fact_id=employees_fact.id)])
     assert not wrong_number["grounded_claims"].passed and "'250'" in wrong_number["grounded_claims"].message
+    unrelated = judge(claims=[Claim(text="Langauge", fact_id=news_fact.id)])
+    assert "shares no word" in unrelated["grounded_claims"].message
     right_number = judge(claims=[Claim(text="180 Mitarbeitende am Standort Esslingen", fact_id=employees_fact.id)])
     assert right_number["grounded_claims"].passed
     # a claim the mail never makes is reported, but only as a warning

@@ -10,7 +10,7 @@ from agents.campaign import CampaignSpec
 from agents.nodes.writer import choose_strategy, draft_email, is_capable
 from agents.profile import Fact
 from agents.testing import ScriptedLLM
-from agents.writer_llm import LLMClaim, LLMDraft, token_budget
+from agents.writer_llm import LLMClaim, LLMDraft, draft_schema, token_budget
 from agents.writer_types import DraftRequest, WriterConfigError
 from memory.types import Interaction
 
@@ -69,7 +69,6 @@ BAD_ANSWERS: dict[str, tuple[Callable[[str], LLMDraft], str]] = {
         lambda fact_id: answer(fact_id, claim="neue Montagehalle in München mit 300 Mitarbeitenden"),
         "grounded_claims",
     ),
-    "unknown fact id": (lambda _fact_id: answer("f_made_up"), "grounded_claims"),
     "invented number": (_with(lambda t: t + "\n\nSeit 1987 sind wir Marktführer."), "unsupported_specifics"),
     "placeholder": (
         _with(lambda t: t.replace("Unser Cloud-CRM", "Hallo {first_name}, unser Cloud-CRM")),
@@ -264,3 +263,23 @@ def test_token_budget_follows_the_word_limit() -> None:
     assert token_budget(900, 180) == 740
     assert token_budget(900, 400) == 900
     assert token_budget(None, 40) == 320
+
+
+async def test_a_fact_id_outside_the_list_does_not_fit_the_schema(request_de: DraftRequest, news_fact: Fact) -> None:
+    llm = ScriptedLLM([answer("f_made_up")])
+    result = await draft_email(request_de, llm=llm)
+    llm.assert_complete()
+    assert llm.calls[0].schema is not None
+    enum = llm.calls[0].schema.model_json_schema()["$defs"]["LLMClaim"]["properties"]["fact_id"]["enum"]
+    assert news_fact.id in enum and "f_made_up" not in enum
+    assert result.strategy == "template" and result.flagged  # the model layer would have re-asked first
+
+
+def test_draft_schema_bounds_what_a_constrained_model_can_generate() -> None:
+    schema = draft_schema(["f_1", "f_2", "f_1"]).model_json_schema()
+    claim = schema["$defs"]["LLMClaim"]["properties"]
+    assert claim["fact_id"]["enum"] == ["f_1", "f_2"] and claim["text"]["maxLength"] == 200
+    assert schema["properties"]["claims"]["maxItems"] == 5
+    assert schema["properties"]["subject"]["maxLength"] == 150
+    assert "maxLength" not in schema["properties"]["body"]
+    assert draft_schema([]).model_json_schema()["properties"]["claims"]["maxItems"] == 0
