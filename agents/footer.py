@@ -8,11 +8,10 @@ the text is present, so the two can never drift apart.
 
 from __future__ import annotations
 
-from agents.campaign import CampaignSpec, LegalIdentity
+from agents.campaign import CampaignSpec
+from agents.compliance.legal import FOOTER_DELIMITER, LegalIncomplete, identity_lines, legal_footer_block
 from agents.language import closing_line
 from agents.writer_types import Language
-
-FOOTER_DELIMITER = "-- "
 
 _LABELS: dict[Language, dict[str, str]] = {
     "de": {
@@ -33,40 +32,25 @@ _LABELS: dict[Language, dict[str, str]] = {
 }
 
 
-def _company_line(legal: LegalIdentity) -> str:
-    name = legal.company_name.strip()
-    form = (legal.legal_form or "").strip()
-    if form and not name.endswith(form):
-        name = f"{name} {form}"
-    return name
+def legal_footer(spec: CampaignSpec, language: Language, *, unsubscribe_url: str | None = None) -> str:
+    """The legal block appended to every mail, in ``language``.
 
-
-def _address_line(legal: LegalIdentity) -> str | None:
-    city = " ".join(p for p in (legal.postal_code, legal.city) if p)
-    parts = [p for p in (legal.street, city) if p]
-    return ", ".join(parts) if parts else None
-
-
-def legal_footer(spec: CampaignSpec, language: Language) -> str:
-    """The legal block appended to every mail, in ``language``; empty fields are left out."""
-    legal = spec.sender.legal
-    labels = _LABELS[language]
-    lines = [FOOTER_DELIMITER, _company_line(legal)]
-    address = _address_line(legal)
-    if address:
-        lines.append(address)
-    if legal.managing_directors:
-        key = "director" if language == "en" and len(legal.managing_directors) == 1 else "directors"
-        lines.append(f"{labels[key]}: {', '.join(legal.managing_directors)}")
-    register = ", ".join(p for p in (legal.register_court, legal.register_number) if p)
-    if register:
-        lines.append(f"{labels['register']}: {register}")
-    if legal.vat_id:
-        lines.append(f"{labels['vat']}: {legal.vat_id}")
-    if legal.privacy_url:
-        lines.append(f"{labels['privacy']}: {legal.privacy_url}")
-    if legal.website:
-        lines.append(legal.website)
+    With the recipient's one-click ``unsubscribe_url`` (the orchestrator always has it) the
+    block is compliance's complete footer: Impressum, the Art. 21 objection notice and the
+    Art. 14 data-source link. Without it (a draft previewed outside a campaign run, or a
+    campaign whose legal details are incomplete — the send check refuses those anyway) it is
+    the Impressum with the privacy link. The campaign's ``writer.footer`` text follows.
+    """
+    lines: list[str]
+    try:
+        if unsubscribe_url is None:
+            raise LegalIncomplete(["unsubscribe_url"])
+        lines = [legal_footer_block(spec, language, unsubscribe_url=unsubscribe_url)]
+    except LegalIncomplete:
+        legal = spec.sender.legal
+        lines = [FOOTER_DELIMITER, *identity_lines(spec, language)]
+        if legal.privacy_url:
+            lines.append(f"{_LABELS[language]['privacy']}: {legal.privacy_url}")
     if spec.writer.footer:
         lines.extend(["", spec.writer.footer.strip()])
     return "\n".join(lines)

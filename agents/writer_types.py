@@ -81,6 +81,9 @@ class DraftRequest(BaseModel):
     previous: list[PreviousMail] = Field(default_factory=list)
     lead_id: str | None = None
     campaign_id: str | None = None
+    unsubscribe_url: str | None = Field(
+        default=None, description="The recipient's one-click opt-out link, for the legal footer (Art. 21 DSGVO)."
+    )
 
     @property
     def facts(self) -> list[Fact]:

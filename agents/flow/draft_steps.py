@@ -9,6 +9,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 from sqlmodel import Session, col, select
 
+from agents.compliance.unsubscribe import unsubscribe_url
 from agents.flow.context import FlowContext
 from agents.flow.store import LeadRows, lead_rows
 from agents.flow.tracing import NodeTrace, traced
@@ -55,6 +56,7 @@ async def draft(state: LeadState, runtime: Runtime[FlowContext], trace: NodeTrac
             previous=_previous_mails(session, rows.lead.id, step),
             lead_id=str(rows.lead.id),
             campaign_id=str(rows.campaign.id),
+            unsubscribe_url=unsubscribe_url(ctx.settings, rows.contact.id, rows.campaign.id),
         )
     result = await draft_email(request, llm=trace.llm, memory=ctx.memory, instruction=state.get("instruction"))
     with lead_rows(ctx.engine, state) as (session, rows):

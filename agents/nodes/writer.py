@@ -212,7 +212,7 @@ async def draft_email(
         language=language,
         salutation=salutation_line(language, request.recipient, style=spec.writer.salutation, tone=spec.tone),
         sign_off=sign_off(spec, language),
-        footer=legal_footer(spec, language),
+        footer=legal_footer(spec, language, unsubscribe_url=request.unsubscribe_url),
     )
     ctx = GuardrailContext(
         spec=spec,

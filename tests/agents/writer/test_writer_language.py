@@ -80,7 +80,7 @@ def test_legal_footer_contains_the_full_identity(spec_de: CampaignSpec) -> None:
     for part in (
         "Muster Software GmbH",
         "Beispielstraße 1, 10115 Berlin",
-        "Geschäftsführung: Erika Mustermann, Max Beispiel",
+        "Geschäftsführer: Erika Mustermann, Max Beispiel",
         "Registergericht: Amtsgericht Charlottenburg, HRB 123456 B",
         "USt-IdNr.: DE123456789",
         "Datenschutzhinweise: https://muster-software.example/datenschutz",
@@ -93,13 +93,21 @@ def test_legal_footer_contains_the_full_identity(spec_de: CampaignSpec) -> None:
     assert "Commercial register:" in english
 
 
+def test_with_an_unsubscribe_link_the_footer_carries_the_dsgvo_notices(spec_de: CampaignSpec) -> None:
+    link = "https://outreach.example/unsubscribe/t0k3n"
+    footer = legal_footer(spec_de, "de", unsubscribe_url=link)
+    assert "Widerspruchsrecht (Art. 21 DSGVO)" in footer and link in footer
+    assert "(Art. 14 DSGVO): https://muster-software.example/datenschutz" in footer
+    assert "Geschäftsführer: Erika Mustermann, Max Beispiel" in footer
+
+
 def test_legal_footer_leaves_out_empty_fields(spec_en: CampaignSpec) -> None:
     spec = spec_en.model_copy(deep=True)
     spec.sender.legal.vat_id = None
     spec.sender.legal.register_court = None
     footer = legal_footer(spec, "en")
     assert "VAT" not in footer and "Commercial register: HRB 123456 B" in footer
-    assert "Managing director: Erika Mustermann" in footer
+    assert "Erika Mustermann" in footer and "Managing director" in footer
 
 
 def test_sign_off(spec_de: CampaignSpec) -> None:
