@@ -100,7 +100,10 @@ def draft_cmd(
             request = build_request(session, row, step=step)
             setting = strategy or request.spec.writer.strategy
             llm = _model(settings, session, setting)
-            memory = _memory(settings) if choose_strategy(setting, llm)[0] == "llm" else None
+            uses_model = choose_strategy(setting, llm)[0] == "llm"
+            if variant and not uses_model:
+                err_console.print(f"[yellow]note:[/] --variant {variant} is ignored: the template strategy drafts")
+            memory = _memory(settings) if uses_model else None
             result = asyncio.run(
                 draft_email(request, llm=llm, memory=memory, strategy=setting, prompt_variant=variant)
             )

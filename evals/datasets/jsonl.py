@@ -16,11 +16,13 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from evals.datasets.schema import DatasetError
-
 RowT = TypeVar("RowT", bound=BaseModel)
 
 __all__ = ["DatasetError", "RowError", "describe_validation_error", "file_digest", "read_jsonl"]
+
+
+class DatasetError(ValueError):
+    """A dataset file cannot be used; the message names the line and the field."""
 
 
 class RowError(ValueError):

@@ -7,23 +7,21 @@ edit to the data is caught before any evaluation or training uses it.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from agents.reply_types import ReplyInput, ReplyLabel
+from evals.datasets.jsonl import DatasetError, read_jsonl
+
+__all__ = ["REPLIES_PATH", "DatasetError", "ReplyExample", "load_replies", "summary"]
 
 DATASET_VERSION = "1.0"
 REPLIES_PATH = Path(__file__).resolve().parent / "replies.jsonl"
 Split = Literal["train", "test"]
-
-
-class DatasetError(ValueError):
-    """A dataset file cannot be used; the message names the line and the field."""
 
 
 class ExpectedFields(BaseModel):
@@ -76,40 +74,9 @@ class ReplyExample(BaseModel):
         return ReplyInput.build(subject=self.subject, body=self.body, headers=self.headers, raw=self.raw)
 
 
-def _describe(error: ValidationError) -> str:
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "(row)"
-    return f"field '{where}': {first['msg']}"
-
-
 def load_replies(path: Path | str = REPLIES_PATH, *, split: Split | None = None) -> list[ReplyExample]:
     """All rows of a replies JSONL file (optionally one split); DatasetError names line and field."""
-    path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise DatasetError(f"{path}: cannot read dataset: {exc.strerror}") from exc
-    rows: list[ReplyExample] = []
-    seen: dict[str, int] = {}
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DatasetError(f"{path}:{number}: not valid JSON: {exc.msg} (column {exc.colno})") from exc
-        if not isinstance(data, dict):
-            raise DatasetError(f"{path}:{number}: a row must be a JSON object")
-        try:
-            row = ReplyExample.model_validate(data)
-        except ValidationError as exc:
-            raise DatasetError(f"{path}:{number}: {_describe(exc)}") from exc
-        if row.id in seen:
-            raise DatasetError(f"{path}:{number}: field 'id': {row.id!r} already used on line {seen[row.id]}")
-        seen[row.id] = number
-        rows.append(row)
-    if not rows:
-        raise DatasetError(f"{path}: no rows")
+    rows = read_jsonl(path, ReplyExample)
     return [row for row in rows if split is None or row.split == split]
 
 
