@@ -10,6 +10,7 @@ from langgraph.types import Command, interrupt
 from sqlmodel import Session, col, select
 
 from agents.compliance.unsubscribe import unsubscribe_url
+from agents.draft_store import save_draft
 from agents.flow.context import FlowContext
 from agents.flow.store import LeadRows, lead_rows
 from agents.flow.tracing import NodeTrace, traced
@@ -60,28 +61,7 @@ async def draft(state: LeadState, runtime: Runtime[FlowContext], trace: NodeTrac
         )
     result = await draft_email(request, llm=trace.llm, memory=ctx.memory, instruction=state.get("instruction"))
     with lead_rows(ctx.engine, state) as (session, rows):
-        existing = session.exec(
-            select(Draft).where(Draft.lead_id == rows.lead.id, Draft.step == step).order_by(col(Draft.version).desc())
-        ).all()
-        for old in existing:
-            if old.status == DraftStatus.pending:
-                old.status = DraftStatus.superseded
-                session.add(old)
-        row = Draft(
-            lead_id=rows.lead.id,
-            step=step,
-            version=(existing[0].version + 1) if existing else 1,
-            subject=result.subject,
-            body=result.body,
-            body_html=result.body_html,
-            language=result.language,
-            claims=[c.model_dump() for c in result.claims],
-            guardrails=[g.model_dump() for g in result.guardrails],
-            strategy=result.strategy,
-            prompt_id=result.prompt_id,
-            prompt_version=result.prompt_version,
-        )
-        session.add(row)
+        row = save_draft(session, lead_id=rows.lead.id, result=result, profile=request.profile)
         rows.lead.current_step = step
         set_lead_status(session, lead=rows.lead, status=LeadStatus.awaiting_approval)
         draft_id = str(row.id)
